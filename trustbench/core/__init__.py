@@ -1,0 +1,1 @@
+"""The harness: registry, cells, store, runner, claims, leaderboards and command line."""

@@ -1,0 +1,1 @@
+"""One package per paper: its data, protocol, metrics and claims."""
