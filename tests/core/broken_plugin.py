@@ -17,16 +17,19 @@ class Raises(Method):
     def estimate(self, sample):
         raise RuntimeError("deliberate failure")
 
+
 @register_method("demo", "nan", kind="baseline")
 class ReturnsNan(Method):
     def estimate(self, sample):
         return float("nan")
+
 
 @register_method("demo", "slow", kind="baseline")
 class Slow(Method):
     def estimate(self, sample):
         time.sleep(30)
         return 0.0
+
 
 @register_method("demo", "crash", kind="baseline")
 class Crash(Method):

@@ -39,14 +39,26 @@ class DemoFamily(Family):
     def claims(self):
         return [
             ThresholdClaim(
-                name="mean_accurate", statement="the sample mean is within 0.5 of the truth",
-                source="demo", metric="abs_error", method="mean", scenario="gauss",
-                threshold=0.5, direction="below", expected={"smoke": "holds", "cpu": "holds"},
+                name="mean_accurate",
+                statement="the sample mean is within 0.5 of the truth",
+                source="demo",
+                metric="abs_error",
+                method="mean",
+                scenario="gauss",
+                threshold=0.5,
+                direction="below",
+                expected={"smoke": "holds", "cpu": "holds"},
             ),
             ComparisonClaim(
-                name="mean_beats_zero", statement="the mean beats the constant zero",
-                source="demo", metric="abs_error", method="mean", baseline="zero",
-                scenario="gauss", direction="lower", expected={"smoke": "holds"},
+                name="mean_beats_zero",
+                statement="the mean beats the constant zero",
+                source="demo",
+                metric="abs_error",
+                method="mean",
+                baseline="zero",
+                scenario="gauss",
+                direction="lower",
+                expected={"smoke": "holds"},
             ),
         ]
 

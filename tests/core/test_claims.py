@@ -6,16 +6,34 @@ from trustbench.core.stats import bootstrap_ci
 
 def _records(method, values, metric="m", scenario="s"):
     return [
-        {"family": "f", "scenario": scenario, "method": method, "params": {}, "seed": seed,
-         "tier": "cpu", "status": "ok", "metrics": {metric: v}, "series": {}, "info": {}}
+        {
+            "family": "f",
+            "scenario": scenario,
+            "method": method,
+            "params": {},
+            "seed": seed,
+            "tier": "cpu",
+            "status": "ok",
+            "metrics": {metric: v},
+            "series": {},
+            "info": {},
+        }
         for seed, v in enumerate(values)
     ]
 
 
 def _threshold(direction="above", threshold=1.0, min_seeds=3):
     return ThresholdClaim(
-        name="t", statement="s", source="src", metric="m", method="a", scenario="s",
-        threshold=threshold, direction=direction, expected={"cpu": "holds"}, min_seeds=min_seeds,
+        name="t",
+        statement="s",
+        source="src",
+        metric="m",
+        method="a",
+        scenario="s",
+        threshold=threshold,
+        direction=direction,
+        expected={"cpu": "holds"},
+        min_seeds=min_seeds,
     )
 
 
@@ -51,8 +69,15 @@ def test_failed_records_ignored():
 
 def test_comparison_paired_by_seed():
     claim = ComparisonClaim(
-        name="c", statement="s", source="src", metric="m", method="a", baseline="b",
-        scenario="s", direction="lower", expected={"cpu": "holds"},
+        name="c",
+        statement="s",
+        source="src",
+        metric="m",
+        method="a",
+        baseline="b",
+        scenario="s",
+        direction="lower",
+        expected={"cpu": "holds"},
     )
     # Large spread across seeds, consistent paired difference of -0.1.
     records = _records("a", [1.0, 5.0, 9.0]) + _records("b", [1.1, 5.1, 9.1])
@@ -63,7 +88,10 @@ def test_comparison_paired_by_seed():
 
 def test_all_of_fails_if_any_fails():
     claim = AllOf(
-        name="all", statement="s", source="src", expected={"cpu": "holds"},
+        name="all",
+        statement="s",
+        source="src",
+        expected={"cpu": "holds"},
         claims=[_threshold(), _threshold(direction="below", threshold=0.0)],
     )
     result = claim.evaluate(_records("a", [2.0, 2.1, 1.9]), "cpu")

@@ -5,9 +5,17 @@ from trustbench.core.leaderboard import Leaderboard, write_leaderboard
 
 def _record(method, seed, value, status="ok", error=None):
     return {
-        "key": f"{method}{seed}", "family": "demo", "scenario": "gauss", "method": method,
-        "params": {}, "seed": seed, "tier": "smoke", "status": status,
-        "metrics": {"abs_error": value} if status == "ok" else {}, "series": {}, "info": {},
+        "key": f"{method}{seed}",
+        "family": "demo",
+        "scenario": "gauss",
+        "method": method,
+        "params": {},
+        "seed": seed,
+        "tier": "smoke",
+        "status": status,
+        "metrics": {"abs_error": value} if status == "ok" else {},
+        "series": {},
+        "info": {},
         "error": error,
     }
 
@@ -15,8 +23,15 @@ def _record(method, seed, value, status="ok", error=None):
 def test_html_escapes_record_strings(demo_family, tmp_path):
     records = [_record("mean", s, 0.1) for s in range(3)]
     records += [_record("zero", s, 1.0) for s in range(3)]
-    records.append(_record("<script>alert(1)</script>", 0, 0.0, status="failed",
-                           error="<img src=x onerror=alert(1)>"))
+    records.append(
+        _record(
+            "<script>alert(1)</script>",
+            0,
+            0.0,
+            status="failed",
+            error="<img src=x onerror=alert(1)>",
+        )
+    )
     board = Leaderboard.build(demo_family, "smoke", records)
     paths = write_leaderboard(board, tmp_path)
     page = next(p for p in paths if p.suffix == ".html").read_text()

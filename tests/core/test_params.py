@@ -12,7 +12,11 @@ SPEC = {
 
 
 def test_defaults_filled():
-    assert validate_params("method 'x'", SPEC, {}) == {"lam": 0.1, "solver": "newton", "max_iter": 10}
+    assert validate_params("method 'x'", SPEC, {}) == {
+        "lam": 0.1,
+        "solver": "newton",
+        "max_iter": 10,
+    }
 
 
 def test_negative_lambda_rejected_with_value():

@@ -75,7 +75,9 @@ def _write_distribution(site, module_body):
     (site / "thirdparty_methods.py").write_text(textwrap.dedent(module_body))
     dist = site / "thirdparty_methods-0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-methods\nVersion: 0.1\n")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: thirdparty-methods\nVersion: 0.1\n"
+    )
     (dist / "entry_points.txt").write_text(
         "[trustbench.methods]\nthirdparty = thirdparty_methods\n"
     )
@@ -100,7 +102,9 @@ def test_entry_point_distribution_listed(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-m", "trustbench", "list", "unlearning"],
-        capture_output=True, text=True, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -114,7 +118,9 @@ def test_broken_entry_point_one_line_error(tmp_path):
     _write_distribution(site, "raise ImportError('missing dependency foo')\n")
     result = subprocess.run(
         [sys.executable, "-m", "trustbench", "list", "unlearning"],
-        capture_output=True, text=True, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
         timeout=120,
     )
     assert result.returncode == 2

@@ -68,13 +68,18 @@ def test_failures_recorded_others_kept(demo_family, store):
 
 def test_run_family_writes_leaderboard(demo_family, store, tmp_path):
     outcome = run_family(
-        "demo", tier="smoke", methods=["mean", "zero"], store=store,
-        plugin_files=[str(DEMO)], leaderboard_dir=tmp_path / "boards",
+        "demo",
+        tier="smoke",
+        methods=["mean", "zero"],
+        store=store,
+        plugin_files=[str(DEMO)],
+        leaderboard_dir=tmp_path / "boards",
     )
     assert outcome.unexpected_verdicts() == []
     board = json.loads((tmp_path / "boards" / "smoke" / "demo.json").read_text())
     assert {c["claim"]: c["verdict"] for c in board["claims"]} == {
-        "mean_accurate": "holds", "mean_beats_zero": "holds",
+        "mean_accurate": "holds",
+        "mean_beats_zero": "holds",
     }
     assert (tmp_path / "boards" / "smoke" / "demo.md").read_text().count("mean_accurate") == 1
 
@@ -92,9 +97,25 @@ def _count_ok(path):
 def test_killed_run_resumes_without_loss(tmp_path):
     store_path = tmp_path / "resume.sqlite"
     command = [
-        sys.executable, "-m", "trustbench", "run", "demo", "--plugin", str(DEMO),
-        "--tier", "cpu", "--seeds", "6", "--workers", "1", "--store", str(store_path),
-        "--leaderboard-dir", str(tmp_path / "boards"), "--method", "mean",
+        sys.executable,
+        "-m",
+        "trustbench",
+        "run",
+        "demo",
+        "--plugin",
+        str(DEMO),
+        "--tier",
+        "cpu",
+        "--seeds",
+        "6",
+        "--workers",
+        "1",
+        "--store",
+        str(store_path),
+        "--leaderboard-dir",
+        str(tmp_path / "boards"),
+        "--method",
+        "mean",
     ]
     env = {**os.environ, "DEMO_SLEEP": "0.4"}
     process = subprocess.Popen(command, env=env, start_new_session=True)
@@ -106,8 +127,9 @@ def test_killed_run_resumes_without_loss(tmp_path):
     kept = _count_ok(store_path)
     assert 2 <= kept < 6
 
-    result = subprocess.run(command + ["--no-progress"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        command + ["--no-progress"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert f"{kept} from the store" in result.stdout
     assert _count_ok(store_path) == 6

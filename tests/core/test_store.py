@@ -8,11 +8,23 @@ from trustbench.core.store import Store
 
 def _record(key, status="ok", value=1.0):
     return {
-        "key": key, "family": "demo", "scenario": "gauss", "method": "mean", "params": {},
-        "seed": 0, "tier": "smoke", "status": status, "metrics": {"abs_error": value},
-        "series": {}, "info": {}, "error": None if status == "ok" else "boom",
-        "code_version": "x", "provenance": {"hostname": "h"}, "started_at": "2026-01-01T00:00:00",
-        "finished_at": "2026-01-01T00:00:01", "seconds": 1.0,
+        "key": key,
+        "family": "demo",
+        "scenario": "gauss",
+        "method": "mean",
+        "params": {},
+        "seed": 0,
+        "tier": "smoke",
+        "status": status,
+        "metrics": {"abs_error": value},
+        "series": {},
+        "info": {},
+        "error": None if status == "ok" else "boom",
+        "code_version": "x",
+        "provenance": {"hostname": "h"},
+        "started_at": "2026-01-01T00:00:00",
+        "finished_at": "2026-01-01T00:00:01",
+        "seconds": 1.0,
     }
 
 
