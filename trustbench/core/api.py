@@ -85,10 +85,10 @@ def run_family(
         Counts, failures, claim verdicts and the files written.
     """
     check_tier(tier)
+    family = get_family(family_name)
     for path in plugin_files:
         load_plugin_file(path)
     load_entry_points()
-    family = get_family(family_name)
     store = store if store is not None else Store()
     cells = build_cells(
         family, tier=tier, methods=methods, seeds=seeds, method_params=method_params

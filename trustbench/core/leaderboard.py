@@ -155,8 +155,53 @@ def write_leaderboard(board: Leaderboard, base_dir: str | Path) -> list[Path]:
     pd.DataFrame([s.to_dict() for s in board.summaries]).to_csv(paths[1], index=False)
     paths[2].write_text(json.dumps(board.to_json(), indent=2, sort_keys=False, default=str) + "\n")
     paths[3].write_text(render_html(board, plots, out))
+    index = write_index(base_dir)
     logger.info("wrote leaderboard of %s (%s tier) to %s", stem, board.tier, out)
-    return [*paths, *plots]
+    return [*paths, *plots, index]
+
+
+def write_index(base_dir: str | Path) -> Path:
+    """Write ``index.html`` in ``base_dir`` linking every leaderboard found there.
+
+    The page lists each family and tier with its claims' verdicts, read from the JSON
+    leaderboards, so it stays consistent with them.
+    """
+    base = Path(base_dir)
+    rows = []
+    for path in sorted([*base.glob("*.json"), *base.glob("*/*.json")]):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if not isinstance(data, dict) or "claims" not in data or "family" not in data:
+            continue
+        page = path.with_suffix(".html").relative_to(base).as_posix()
+        for claim in data["claims"]:
+            rows.append((data["family"], data.get("tier", ""), page, claim))
+    esc = html.escape
+    body = []
+    for family, tier, page, claim in rows:
+        verdict = str(claim.get("verdict", ""))
+        body.append(
+            f'<tr><td><a href="{esc(page)}">{esc(family)}</a></td><td>{esc(tier)}</td>'
+            f"<td>{esc(str(claim.get('claim', '')))}</td>"
+            f'<td class="verdict-{esc(verdict)}">{esc(verdict)}</td>'
+            f"<td>{esc(str(claim.get('expected', '')))}</td></tr>"
+        )
+    head = "".join(f"<th>{h}</th>" for h in ("family", "tier", "claim", "verdict", "expected"))
+    page_text = "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8"><title>trustbench leaderboards</title>',
+            f"<style>{_STYLE}</style></head><body>",
+            "<h1>trustbench leaderboards</h1>",
+            f'<table id="index"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>',
+            "</body></html>",
+        ]
+    )
+    index = base / "index.html"
+    index.write_text(page_text + "\n")
+    return index
 
 
 def render_markdown(board: Leaderboard, plots: Sequence[Path], out: Path) -> str:
