@@ -91,12 +91,12 @@ class Leaderboard:
 
 
 def _method_kind(family: Family, name: str) -> str:
-    from trustbench.core.errors import RegistryError
+    from trustbench.core.errors import TrustbenchError
     from trustbench.core.registry import get_method
 
     try:
         return get_method(family.name, name).kind
-    except RegistryError:
+    except TrustbenchError:  # a method of the records that is not loaded in this process
         return "unknown"
 
 
