@@ -1,0 +1,1 @@
+"""Built-in methods of every family, registered through the public plugin API."""

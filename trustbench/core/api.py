@@ -85,9 +85,9 @@ def run_family(
         Counts, failures, claim verdicts and the files written.
     """
     check_tier(tier)
-    family = get_family(family_name)
-    for path in plugin_files:
+    for path in plugin_files:  # a plugin file may define a family as well as methods
         load_plugin_file(path)
+    family = get_family(family_name)
     load_entry_points()
     store = store if store is not None else Store()
     cells = build_cells(

@@ -96,7 +96,8 @@ class Family(abc.ABC):
     - ``claims()`` returns the family's `Claim` objects.
 
     Optional hooks: ``seeds(tier)`` (how many seeds a tier runs), ``plots(records, out)``
-    (pictures for the leaderboard), ``validate_config(config)``.
+    (pictures for the leaderboard) and ``tables(records, tier)`` (extra leaderboard tables,
+    such as per-group values that do not fit one row per method).
 
     Attributes
     ----------
@@ -134,6 +135,12 @@ class Family(abc.ABC):
 
     def plots(self, records: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
         """Write pictures of ``records`` into ``out_dir`` and return their paths."""
+        return []
+
+    def tables(
+        self, records: Sequence[Mapping[str, Any]], tier: str
+    ) -> list[tuple[str, list[str], list[list[Any]]]]:
+        """Return extra leaderboard tables as ``(title, headers, rows)``; none by default."""
         return []
 
     def scenario(self, tier: str, name: str) -> Scenario:

@@ -78,6 +78,10 @@ class Leaderboard:
                 for statement, expected, result in self.claims
             ],
             "metrics": [s.to_dict() for s in self.summaries],
+            "tables": [
+                {"title": title, "headers": list(headers), "rows": rows}
+                for title, headers, rows in self.family.tables(self.records, self.tier)
+            ],
             "failed_cells": [
                 {
                     "scenario": r["scenario"],
@@ -195,7 +199,8 @@ def write_index(base_dir: str | Path) -> Path:
             '<html lang="en"><head><meta charset="utf-8"><title>trustbench leaderboards</title>',
             f"<style>{_STYLE}</style></head><body>",
             "<h1>trustbench leaderboards</h1>",
-            f'<table id="index"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>',
+            f'<table id="index"><thead><tr>{head}</tr></thead>',
+            f"<tbody>{''.join(body)}</tbody></table>",
             "</body></html>",
         ]
     )
@@ -220,6 +225,8 @@ def render_markdown(board: Leaderboard, plots: Sequence[Path], out: Path) -> str
         tabulate(claims_rows(board), headers=CLAIM_HEADERS, tablefmt="github"),
         "",
     ]
+    for title, headers, rows in board.family.tables(board.records, board.tier):
+        lines += [f"## {title}", "", tabulate(rows, headers=headers, tablefmt="github"), ""]
     for scenario in dict.fromkeys(r["scenario"] for r in board.records):
         headers, rows = scenario_table(board, scenario)
         if not rows:
@@ -300,6 +307,9 @@ def render_html(board: Leaderboard, plots: Sequence[Path], out: Path) -> str:
         f'<table id="claims"><thead><tr>{head}</tr></thead>',
         f"<tbody>{''.join(claims)}</tbody></table>",
     ]
+    for title, headers, rows in board.family.tables(board.records, board.tier):
+        parts.append(f"<h2>{esc(title)}</h2>")
+        parts.append(_html_table(headers, rows, "extra"))
     for scenario in dict.fromkeys(r["scenario"] for r in board.records):
         headers, rows = scenario_table(board, scenario)
         if rows:

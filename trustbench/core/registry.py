@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "trustbench.methods"
-BUILTIN_FAMILIES = ("unlearning", "personalization")
+BUILTIN_FAMILIES = ("unlearning", "personalization", "resurgence")
 
 _families: dict[str, Family] = {}
 _methods: dict[str, dict[str, type[Method]]] = {}
