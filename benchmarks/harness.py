@@ -1,4 +1,4 @@
-"""Shared parametrisation of the per-family benchmark files."""
+"""Shared parametrisation and checks of the per-family benchmark files."""
 
 from __future__ import annotations
 
