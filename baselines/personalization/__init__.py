@@ -9,7 +9,10 @@ Each method implements ``fit(problem)`` and ``predict_proba(features, groups)`` 
 - ``decoupled``: one model per intersectional group, fitted on that group's rows only;
 - ``assigned`` (proposed remedy): each group gets the candidate model it prefers on
   validation rows, among h0, the one-hot and intersectional models under every reported
-  group, and every decoupled model.
+  group, and every decoupled model;
+- ``assigned_tested`` (baseline): the same choice, kept only when a one-sided bootstrap
+  test on the validation rows finds the candidate better than h0, to guard against picking
+  the luckiest of many candidates on a small validation split.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trustbench import Method, Param, register_method
+from trustbench.families.personalization.fairuse import bootstrap_gain_test, label_cell_weights
 from trustbench.families.personalization.interface import (
     PersonalizationProblem,
     group_ids,
@@ -143,6 +147,7 @@ class Assigned(Method):
     def fit(self, problem: PersonalizationProblem) -> None:
         """Fit the candidate models and assign one to each group."""
         candidates = self._candidates(problem)
+        self.n_candidates_ = len(candidates)
         ids = group_ids(problem.groups_validation)
         better = 1.0 if HIGHER_IS_BETTER[problem.risk] else -1.0
         self.assignment_: dict[str, str] = {}
@@ -162,10 +167,23 @@ class Assigned(Method):
             }
             best = max(scores, key=lambda name: scores[name])
             gain = scores[best] - scores["generic"]
-            chosen = best if gain > self.min_gain else "generic"
+            accepted = gain > self.min_gain and self._accept(
+                problem, labels, candidates["generic"](features), candidates[best](features)
+            )
+            chosen = best if accepted else "generic"
             self.assignment_[group] = chosen
             gains[group] = scores[chosen] - scores["generic"]
         self.report = {"assignment": dict(self.assignment_), "validation_gain": gains}
+
+    def _accept(
+        self,
+        problem: PersonalizationProblem,
+        labels: np.ndarray,
+        p_generic: np.ndarray,
+        p_best: np.ndarray,
+    ) -> bool:
+        """Return whether the best candidate replaces h0; `Assigned` always accepts."""
+        return True
 
     def predict_proba(self, features: pd.DataFrame, groups: pd.DataFrame) -> np.ndarray:
         """Return each row's probability from the candidate assigned to the group it reports."""
@@ -203,3 +221,45 @@ def _reporting_as(method: Method, group: str, columns: tuple[str, ...]) -> Any:
 
 def _predict_with(model: Any) -> Any:
     return lambda features: model.predict_proba(features)[:, 1]
+
+
+@register_method("personalization", "assigned_tested", kind="baseline")
+class AssignedTested(Assigned):
+    """`Assigned`, but a group leaves h0 only for a candidate that is significantly better.
+
+    The winner among some 3k + 1 candidates on a group's validation rows has an optimistic
+    validation gain (the winner's curse), so it can be worse than h0 on test rows. Here the
+    best candidate replaces h0 only when the one-sided bootstrap test of H0 "h0 is at least
+    as good as the candidate", resampling the group's validation rows within each label,
+    rejects at level ``alpha`` divided by the number of candidates (Bonferroni), because the
+    candidate was selected on the same rows. Rationality and envy-freeness then no longer hold by
+    construction on validation rows; the family's test audits them on test rows.
+    """
+
+    params = {
+        **Assigned.params,
+        "alpha": Param(
+            float,
+            0.10,
+            low=0.0,
+            high=1.0,
+            low_inclusive=False,
+            high_inclusive=False,
+            doc="level of the validation test that lets a group leave h0",
+        ),
+        "n_resamples": Param(int, 1000, low=10, doc="bootstrap resamples of that test"),
+    }
+
+    def _accept(
+        self,
+        problem: PersonalizationProblem,
+        labels: np.ndarray,
+        p_generic: np.ndarray,
+        p_best: np.ndarray,
+    ) -> bool:
+        rng = np.random.default_rng(problem.random_state)
+        weights = label_cell_weights(labels, self.n_resamples, rng)
+        # The tested gain is h0's over the candidate; rejecting "gain >= 0" means the
+        # candidate is significantly better than h0.
+        test = bootstrap_gain_test(problem.risk, labels, p_best, p_generic, weights)
+        return test.p_value < self.alpha / self.n_candidates_
