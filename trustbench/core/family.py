@@ -67,7 +67,7 @@ class MetricSpec:
 
 @dataclass
 class CellResult:
-    """What one cell returns.
+    """The outcome of one cell.
 
     Attributes
     ----------

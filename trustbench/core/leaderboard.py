@@ -287,6 +287,7 @@ def render_html(board: Leaderboard, plots: Sequence[Path], out: Path) -> str:
     """Return a self-contained static HTML page; every string from records is escaped."""
     family = board.family
     esc = html.escape
+
     claims = []
     for row in claims_rows(board):
         cells = []
@@ -295,6 +296,7 @@ def render_html(board: Leaderboard, plots: Sequence[Path], out: Path) -> str:
             cells.append(f"<td{css}>{esc(str(value))}</td>")
         claims.append(f"<tr>{''.join(cells)}</tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in CLAIM_HEADERS)
+
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -307,6 +309,7 @@ def render_html(board: Leaderboard, plots: Sequence[Path], out: Path) -> str:
         f'<table id="claims"><thead><tr>{head}</tr></thead>',
         f"<tbody>{''.join(claims)}</tbody></table>",
     ]
+
     for title, headers, rows in board.family.tables(board.records, board.tier):
         parts.append(f"<h2>{esc(title)}</h2>")
         parts.append(_html_table(headers, rows, "extra"))
@@ -315,11 +318,13 @@ def render_html(board: Leaderboard, plots: Sequence[Path], out: Path) -> str:
         if rows:
             parts.append(f"<h2>Scenario {esc(scenario)}</h2>")
             parts.append(_html_table(headers, rows, "metrics"))
+
     failures = board.failures()
     if failures:
         parts.append("<h2>Failed cells</h2>")
         rows = [[r["scenario"], r["method"], r["seed"], r["error"]] for r in failures]
         parts.append(_html_table(["scenario", "method", "seed", "error"], rows, "failures"))
+
     if plots:
         parts.append("<h2>Plots</h2>")
         for plot in plots:

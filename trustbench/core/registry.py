@@ -256,8 +256,8 @@ def method_code_hash(cls: type[Method]) -> str:
 
     The hash enters every cell key, so editing a method's module recomputes its cells.
     Helpers that live in a family's package are covered by that family's own code hash.
-    When a source file cannot be found (a class defined interactively) the qualified
-    name stands in for it.
+    When a source file cannot be found (a class defined interactively), the qualified
+    name is hashed instead.
     """
     digest = hashlib.sha256()
     for klass in cls.__mro__:
