@@ -295,8 +295,10 @@ def drop_small_groups(
                 f"{positives} positive and {negatives} negative rows, fewer than the "
                 f"minimum of {min_label_count} per label"
             )
+    # INFO, not WARNING: every cell of a data set loads it again, and the reasons are also
+    # kept in the metadata's dropped_groups, which every cell's record carries in its info.
     for group, reason in reasons.items():
-        logger.warning("data set %s: dropped group %s (%s)", table.metadata.name, group, reason)
+        logger.info("data set %s: dropped group %s (%s)", table.metadata.name, group, reason)
     keep = ~np.isin(labels, list(reasons))
     result = table.subset(keep)
     dropped_rows = {**table.metadata.dropped_rows}
