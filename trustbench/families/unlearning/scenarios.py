@@ -47,6 +47,23 @@ def _cv(size: dict[str, Any], *, targeted: bool) -> dict[str, Any]:
     }
 
 
+def _cv_scenarios(size: dict[str, Any]) -> list[Scenario]:
+    return [
+        Scenario(
+            "cv_random",
+            _cv(size, targeted=False),
+            methods=CV_METHODS,
+            doc="lam chosen by CV, random deletions",
+        ),
+        Scenario(
+            "cv_targeted",
+            _cv(size, targeted=True),
+            methods=CV_METHODS,
+            doc="lam chosen by CV, deletions that favour a neighbouring lam",
+        ),
+    ]
+
+
 def _real(digits_fraction: float, lowrank: dict[str, Any]) -> list[Scenario]:
     digits_stream = {**STREAM, "batch_fraction": digits_fraction}
     return [
@@ -81,18 +98,7 @@ def _smoke() -> list[Scenario]:
             doc="l1-logistic, d=1000, 5 batches",
         ),
         *_real(0.02, {"n": 300, "d": 20, "k": 10, "rank": 3, "n_test": 200}),
-        Scenario(
-            "cv_random",
-            _cv(cv_size, targeted=False),
-            methods=CV_METHODS,
-            doc="lam chosen by CV, random deletions",
-        ),
-        Scenario(
-            "cv_targeted",
-            _cv(cv_size, targeted=True),
-            methods=CV_METHODS,
-            doc="lam chosen by CV, deletions that favour a neighbouring lam",
-        ),
+        *_cv_scenarios(cv_size),
     ]
 
 
@@ -105,18 +111,7 @@ def _cpu() -> list[Scenario]:
     return [
         *scaling,
         *_real(0.02, {"n": 1000, "d": 60, "k": 30, "rank": 4, "n_test": 1000}),
-        Scenario(
-            "cv_random",
-            _cv(cv_size, targeted=False),
-            methods=CV_METHODS,
-            doc="lam chosen by CV, random deletions",
-        ),
-        Scenario(
-            "cv_targeted",
-            _cv(cv_size, targeted=True),
-            methods=CV_METHODS,
-            doc="lam chosen by CV, deletions that favour a neighbouring lam",
-        ),
+        *_cv_scenarios(cv_size),
     ]
 
 
@@ -139,18 +134,7 @@ def _paper() -> list[Scenario]:
             doc="elastic-net regression, IWPC warfarin table from a local copy",
         ),
         *_real(0.01, {"n": 5000, "d": 100, "k": 50, "rank": 5, "n_test": 2000}),
-        Scenario(
-            "cv_random",
-            _cv(cv_size, targeted=False),
-            methods=CV_METHODS,
-            doc="lam chosen by CV, random deletions",
-        ),
-        Scenario(
-            "cv_targeted",
-            _cv(cv_size, targeted=True),
-            methods=CV_METHODS,
-            doc="lam chosen by CV, deletions that favour a neighbouring lam",
-        ),
+        *_cv_scenarios(cv_size),
     ]
 
 
