@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from trustbench import Method, Param, register_method
-from trustbench.families.unlearning.deletions import DeletionTracker
-from trustbench.families.unlearning.objectives import Problem
-from trustbench.families.unlearning.solvers import REFERENCE_TOL, solve
+from trustbench import register_method
+from trustbench.families.unlearning.solvers import solve
+from trustbench_baselines.unlearning.retrain import Retrain
 
 
 @register_method("unlearning", "retrain_cold", kind="reference")
-class RetrainCold(Method):
+class RetrainCold(Retrain):
     """Minimise F_{-D} from scratch after every batch.
 
     Update: theta_t = argmin F_{-D_t}(theta), solved like ``retrain`` but started at
-    zero, which is what deleting without any saved state costs.
+    zero, which is what deleting without any saved state costs. Parameters are those of
+    ``retrain``.
     """
-
-    params = {
-        "tol": Param(
-            float,
-            REFERENCE_TOL,
-            low=0.0,
-            low_inclusive=False,
-            doc="largest accepted KKT violation (l1) or gradient-mapping norm (nuclear)",
-        )
-    }
-
-    def fit(self, problem: Problem) -> None:
-        """Keep a reference to the problem; nothing else is precomputed."""
-        self.problem = problem
-        self.tracker = DeletionTracker(problem.n)
 
     def delete(self, indices: np.ndarray) -> np.ndarray:
         """Delete ``indices`` and return the minimiser of F_{-D}, solved from zero."""

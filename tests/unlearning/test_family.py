@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-import trustbench_baselines.unlearning  # noqa: F401  (registers the built-in methods)
 
+import trustbench_baselines.unlearning  # noqa: F401  (registers the built-in methods)
 from trustbench.core.claims import Verdict
 from trustbench.core.errors import ParameterError, TrustbenchError
 from trustbench.core.registry import get_family, get_method

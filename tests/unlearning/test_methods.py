@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 import scipy.linalg
-import trustbench_baselines.unlearning  # noqa: F401  (registers the built-in methods)
 
+import trustbench_baselines.unlearning  # noqa: F401  (registers the built-in methods)
 from trustbench.core.errors import ParameterError
 from trustbench.core.registry import get_method, list_methods
 from trustbench.families.unlearning.data import make_low_rank_regression, make_sparse_logistic
