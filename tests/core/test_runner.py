@@ -133,3 +133,42 @@ def test_killed_run_resumes_without_loss(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"{kept} from the store" in result.stdout
     assert _count_ok(store_path) == 6
+
+
+def test_interrupted_run_exits_cleanly(tmp_path):
+    store_path = tmp_path / "interrupt.sqlite"
+    command = [
+        sys.executable,
+        "-m",
+        "trustbench",
+        "run",
+        "demo",
+        "--plugin",
+        str(DEMO),
+        "--tier",
+        "cpu",
+        "--seeds",
+        "20",
+        "--workers",
+        "2",
+        "--store",
+        str(store_path),
+        "--leaderboard-dir",
+        str(tmp_path / "boards"),
+        "--method",
+        "mean",
+        "--no-progress",
+    ]
+    env = {**os.environ, "DEMO_SLEEP": "0.5"}
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while _count_ok(store_path) < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130
+    assert "interrupted; finished records are kept" in stderr
+    assert "Traceback" not in stderr

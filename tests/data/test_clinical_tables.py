@@ -86,7 +86,7 @@ def test_loader_groups_meet_minimum(table):
 
 
 def test_small_groups_dropped_with_reason(caplog):
-    with caplog.at_level(logging.WARNING, logger="trustbench.data.tabular"):
+    with caplog.at_level(logging.INFO, logger="trustbench.data.tabular"):
         table = load_clinical("kidney_transplant")
     dropped = table.metadata.dropped_groups
     assert "race=black|sex=female" in dropped

@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         metavar="NAME",
-        help="method to evaluate beside the built-in ones; repeat for several "
-        "(default: every registered method)",
+        help="method to evaluate; repeat for several. The built-in methods always run too, "
+        "since claims and leaderboards compare against them (default: every registered "
+        "method, installed plugins included)",
     )
     run.add_argument(
         "--tier",
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="METHOD.NAME=VALUE",
-        help="set a method parameter; repeat for several",
+        help="set a method parameter, e.g. pij_prox.max_iter=50; repeat for several. "
+        "'trustbench list FAMILY' shows each method's parameters and defaults",
     )
     run.add_argument(
         "--leaderboard-dir",

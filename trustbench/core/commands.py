@@ -40,8 +40,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     families = [get_family(args.family)] if args.family else list_families()
     for family in families:
         print(f"{family.name}: {family.title}")
-        rows = [[cls.name, cls.kind, cls.source] for cls in list_methods(family.name)]
-        print_table(rows, ["method", "kind", "source"])
+        rows = [
+            [cls.name, cls.kind, _describe_params(cls), cls.source]
+            for cls in list_methods(family.name)
+        ]
+        print_table(rows, ["method", "kind", "parameters (default)", "source"])
         print()
         claim_rows = [
             [c.name, c.statement, ", ".join(f"{t}: {v}" for t, v in c.expected.items())]
@@ -52,6 +55,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _describe_params(cls: Any) -> str:
+    return ", ".join(f"{name}={spec.default!r}" for name, spec in cls.params.items()) or "-"
+
+
 def _parse_method_params(items: Sequence[str]) -> dict[str, dict[str, str]]:
     params: dict[str, dict[str, str]] = {}
     for item in items:
@@ -59,7 +66,7 @@ def _parse_method_params(items: Sequence[str]) -> dict[str, dict[str, str]]:
         name, eq, value = assignment.partition("=")
         if not (sep and eq and method and name):
             raise ParameterError(
-                f"invalid --param {item!r}; expected METHOD.NAME=VALUE, e.g. pij_prox.max_sweeps=50"
+                f"invalid --param {item!r}; expected METHOD.NAME=VALUE, e.g. pij_prox.max_iter=50"
             )
         params.setdefault(method, {})[name] = value
     return params

@@ -267,14 +267,15 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], css: str 
         cells = "".join(f"<td>{html.escape(str(value))}</td>" for value in row)
         body.append(f"<tr>{cells}</tr>")
     return (
-        f'<table class="{html.escape(css)}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f'<div class="scroll"><table class="{html.escape(css)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; max-width: 90rem; }
 table { border-collapse: collapse; margin-bottom: 1.5rem; font-size: 0.9rem; }
+.scroll { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 td.verdict-holds { background: #e2f4e2; } td.verdict-fails { background: #f8dede; }

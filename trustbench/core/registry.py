@@ -52,10 +52,17 @@ def get_family(name: str) -> Family:
     Raises
     ------
     RegistryError
-        If no family of that name exists.
+        If no family of that name exists, or a built-in family fails to import (for
+        example because an optional dependency of its extra is missing).
     """
     if name not in _families and name in BUILTIN_FAMILIES:
-        importlib.import_module(f"trustbench.families.{name}")
+        try:
+            importlib.import_module(f"trustbench.families.{name}")
+        except ImportError as error:
+            raise RegistryError(
+                f"family {name!r} failed to import ({type(error).__name__}: {error}); "
+                'reinstall with pip install -e ".[dev]" or install the missing package'
+            ) from error
     if name not in _families:
         known = ", ".join(sorted(set(BUILTIN_FAMILIES) | set(_families)))
         raise RegistryError(f"unknown family {name!r}; available families: {known}")
@@ -63,9 +70,16 @@ def get_family(name: str) -> Family:
 
 
 def list_families() -> list[Family]:
-    """Return every built-in and registered family, sorted by name."""
+    """Return every built-in and registered family that imports, sorted by name.
+
+    A built-in family that fails to import is logged and left out, so that one broken
+    family does not hide the others; `get_family` raises its error.
+    """
     for name in BUILTIN_FAMILIES:
-        get_family(name)
+        try:
+            get_family(name)
+        except RegistryError as error:
+            logger.error("%s", error)
     return [_families[name] for name in sorted(_families)]
 
 

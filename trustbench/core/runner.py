@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -46,6 +47,9 @@ class RunSummary:
 def _child(
     connection: Connection, cell: Cell, plugin_files: tuple[str, ...], blas_threads: int | None
 ) -> None:
+    # Ctrl-C reaches the whole process group; the parent stops the workers itself, so a
+    # worker ignores it instead of printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     record = execute_cell(cell, plugin_files=plugin_files, blas_threads=blas_threads)
     try:
         connection.send(record)
