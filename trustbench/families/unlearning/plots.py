@@ -34,14 +34,14 @@ def plot_runtime(records: Sequence[Mapping[str, Any]], scenario: str, path: Path
         deleted = series["deleted"]
     if not curves:
         return None
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plt.subplots(figsize=(7.5, 4))
     for method, runs in sorted(curves.items()):
         axis.plot(deleted, np.mean(runs, axis=0), marker="o", label=method)
     axis.set_yscale("log")
     axis.set_xlabel("points deleted")
     axis.set_ylabel("cumulative seconds (log scale)")
     axis.set_title(f"Runtime against deletions: {scenario}")
-    axis.legend(fontsize="small")
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
@@ -75,7 +75,9 @@ def plot_distance_ratio(records: Sequence[Mapping[str, Any]], path: Path) -> Pat
     axis.set_xticks(np.arange(len(scenarios)) + 0.4 - width / 2)
     axis.set_xticklabels(scenarios, rotation=30, ha="right", fontsize="small")
     axis.set_ylabel("distance to retrain / noop's (log scale)")
-    axis.legend(fontsize="small")
+    axis.set_title("Distance to retrain relative to noop (a missing bar is below 1e-3 or zero)")
+    axis.set_ylim(bottom=1e-3)
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
