@@ -11,6 +11,24 @@ BROKEN = HERE / "broken_plugin.py"
 INCOMPLETE = HERE / "incomplete_plugin.py"
 
 
+def demo_record(method, seed, value, status="ok", error=None):
+    """Return a store record of the demo family with one metric, ``abs_error``."""
+    return {
+        "key": f"{method}{seed}",
+        "family": "demo",
+        "scenario": "gauss",
+        "method": method,
+        "params": {},
+        "seed": seed,
+        "tier": "smoke",
+        "status": status,
+        "metrics": {"abs_error": value} if status == "ok" else {},
+        "series": {},
+        "info": {},
+        "error": error,
+    }
+
+
 @pytest.fixture
 def demo_family():
     load_plugin_file(DEMO)

@@ -8,6 +8,8 @@ import pytest
 
 from trustbench.core.leaderboard import Leaderboard, write_leaderboard
 
+from .conftest import demo_record as _record
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = pytest.mark.skipif(
@@ -25,23 +27,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _record(method, seed, value, status="ok", error=None):
-    return {
-        "key": f"{method}{seed}",
-        "family": "demo",
-        "scenario": "gauss",
-        "method": method,
-        "params": {},
-        "seed": seed,
-        "tier": "smoke",
-        "status": status,
-        "metrics": {"abs_error": value} if status == "ok" else {},
-        "series": {},
-        "info": {},
-        "error": error,
-    }
 
 
 def _dump_dom(page, profile):

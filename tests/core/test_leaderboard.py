@@ -2,22 +2,7 @@ import json
 
 from trustbench.core.leaderboard import Leaderboard, write_leaderboard
 
-
-def _record(method, seed, value, status="ok", error=None):
-    return {
-        "key": f"{method}{seed}",
-        "family": "demo",
-        "scenario": "gauss",
-        "method": method,
-        "params": {},
-        "seed": seed,
-        "tier": "smoke",
-        "status": status,
-        "metrics": {"abs_error": value} if status == "ok" else {},
-        "series": {},
-        "info": {},
-        "error": error,
-    }
+from .conftest import demo_record as _record
 
 
 def test_html_escapes_record_strings(demo_family, tmp_path):

@@ -88,14 +88,7 @@ def load_support2(
     categorical = [
         "fac_dzgroup", "fac_dzclass", "fac_diabetes", "fac_dementia", "fac_ca", "fac_income",
     ]  # fmt: skip
-    features = encode_features(raw, numeric=numeric, categorical=categorical)
-    features.columns = [c.removeprefix("num_").removeprefix("fac_") for c in features.columns]
-    groups = pd.DataFrame(
-        {
-            "sex": raw["fac_sex"].astype(str).str.lower(),
-            "race": _race(raw["fac_race"], ("white", "black")),
-        }
-    )
+    features, groups = _features_and_groups(raw, numeric, categorical)
     return build_table(
         name="support2",
         description="SUPPORT study of seriously ill hospitalised adults, 1989-1994",
@@ -112,6 +105,21 @@ def load_support2(
         min_group_size=min_group_size,
         min_label_count=min_label_count,
     )
+
+
+def _features_and_groups(
+    raw: pd.DataFrame, numeric: list[str], categorical: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the encoded features without SurvSet's prefixes, and the sex x race groups."""
+    features = encode_features(raw, numeric=numeric, categorical=categorical)
+    features.columns = [c.removeprefix("num_").removeprefix("fac_") for c in features.columns]
+    groups = pd.DataFrame(
+        {
+            "sex": raw["fac_sex"].astype(str).str.lower(),
+            "race": _race(raw["fac_race"], ("white", "black")),
+        }
+    )
+    return features, groups
 
 
 def load_rhc(
@@ -137,14 +145,7 @@ def load_rhc(
     categorical = [
         c for c in raw.columns if c.startswith("fac_") and c not in ("fac_sex", "fac_race")
     ]
-    features = encode_features(raw, numeric=numeric, categorical=categorical)
-    features.columns = [c.removeprefix("num_").removeprefix("fac_") for c in features.columns]
-    groups = pd.DataFrame(
-        {
-            "sex": raw["fac_sex"].astype(str).str.lower(),
-            "race": _race(raw["fac_race"], ("white", "black")),
-        }
-    )
+    features, groups = _features_and_groups(raw, numeric, categorical)
     return build_table(
         name="rhc",
         description="RHC study of critically ill adults in five US hospitals, 1989-1994",
