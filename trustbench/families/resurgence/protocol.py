@@ -182,8 +182,13 @@ def control_trajectory(
     """Return the control's measurements, from the cache or by fine-tuning a copy."""
     path = cache_dir() / f"{control_key(domain.config, seed, model_id, code)}.json"
     if path.is_file():
-        logger.debug("control cache hit %s", path.name)
-        return Trajectory.from_dict(json.loads(path.read_text()))
+        try:
+            cached = Trajectory.from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            logger.warning("ignoring unreadable control cache %s (%s); recomputing", path, error)
+        else:
+            logger.debug("control cache hit %s", path.name)
+            return cached
     trajectory = measure_trajectory(copy.deepcopy(base), detector, domain, seed, keep_grid=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
