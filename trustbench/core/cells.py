@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trustbench.core.errors import RegistryError
+from trustbench.core.errors import ParameterError, RegistryError
 from trustbench.core.family import Family, Scenario, check_tier
 from trustbench.core.params import validate_params
 from trustbench.core.registry import get_method, list_methods, method_code_hash
@@ -98,8 +98,6 @@ def build_cells(
     ParameterError
         If a parameter or the number of seeds is invalid.
     """
-    from trustbench.core.errors import ParameterError
-
     check_tier(tier)
     n_seeds = family.seeds(tier) if seeds is None else seeds
     if n_seeds < 1:

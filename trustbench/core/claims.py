@@ -1,9 +1,9 @@
 """Claims from papers and their verdicts on a set of records.
 
-A claim compares a metric against a threshold or against another method, seed by seed,
-and turns the bootstrap interval of the mean effect into a verdict: ``holds`` when the
-whole interval lies on the claimed side, ``fails`` when it lies wholly on the other side,
-and ``inconclusive`` when it straddles the boundary or too few seeds finished.
+A claim compares a metric against a threshold or against another method, seed by seed.
+The bootstrap interval of the mean effect decides the verdict. It is ``holds`` when the
+whole interval lies on the claimed side and ``fails`` when it lies wholly on the other side.
+It is ``inconclusive`` when the interval straddles the boundary or too few seeds finished.
 """
 
 from __future__ import annotations

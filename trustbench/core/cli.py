@@ -1,9 +1,13 @@
 """The ``trustbench`` command line.
 
-Exit status: 0 on success; 1 when a cell failed, a claim's verdict differs from the one
-expected for the tier, or ``compare`` found a flipped verdict; 2 on invalid input (an
-unknown family or method, an invalid parameter, a broken plugin, an unusable store);
-130 when interrupted.
+Exit status:
+
+- 0 on success;
+- 1 when a cell failed, a claim's verdict differs from the one expected for the tier, or
+  ``compare`` found a flipped verdict;
+- 2 on invalid input: an unknown family or method, an invalid parameter, a broken plugin
+  or an unusable store;
+- 130 when interrupted.
 """
 
 from __future__ import annotations

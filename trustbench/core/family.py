@@ -104,7 +104,7 @@ class Family(abc.ABC):
     name : str
         Short identifier used on the command line.
     title : str
-        The paper, as a citation.
+        Citation of the paper that the family reruns.
     interface : tuple of str
         Methods that every `Method` of this family must implement.
     metrics : tuple of MetricSpec

@@ -73,7 +73,7 @@ def list_families() -> list[Family]:
     """Return every built-in and registered family that imports, sorted by name.
 
     A built-in family that fails to import is logged and left out, so that one broken
-    family does not hide the others; `get_family` raises its error.
+    family does not hide the others. `get_family` raises the import error instead.
     """
     for name in BUILTIN_FAMILIES:
         try:

@@ -5,8 +5,8 @@ from the Vanderbilt Department of Biostatistics data repository. The file is loc
 the package's distribution metadata and read with pandas, without importing SurvSet and
 without network access.
 
-NOTE: reading a pickle runs code from the file; it is the installed package's own file, as
-trusted as its code, and no user-supplied pickle is ever read here.
+NOTE: reading a pickle runs code from the file. Only the installed package's own file is
+read, which is as trusted as the package's code, and never a user-supplied pickle.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ MIN_LABEL_COUNT = 10
 
 @dataclass(frozen=True)
 class TableMetadata:
-    """Where a table comes from and what was done to it.
+    """Provenance of a table and the processing applied to it.
 
     Attributes
     ----------

@@ -143,7 +143,7 @@ def exact_preserving_edit(
     and solves ``A (QᵀC CᵀQ + λI) = (V* - WC) CᵀQ``.
 
     Directions whose singular value in Cp is at least ``rtol`` times the largest count as
-    preserved; by default ``rtol`` is 10 * d * the machine epsilon of ``weight``'s dtype, so
+    preserved. By default ``rtol`` is 10 * d * the machine epsilon of ``weight``'s dtype, so
     that rounding noise in Cp does not leave a direction open to the edit.
 
     Returns

@@ -9,7 +9,7 @@ Denoising-loss gap: on fixed real images of the concept, noise and timesteps,
 ``g = L(x | anchor prompt) - L(x | concept prompt)``, where L is the mean squared
 noise-prediction error and the anchor prompt replaces the concept word by the mapping
 concept. g > 0 means the concept prompt still helps to denoise the concept, so the model
-knows it. The signal is ``e(T) = g_erased(T) / g_control(T)`` with the control fine-tuned
+still encodes it. The signal is ``e(T) = g_erased(T) / g_control(T)`` with the control fine-tuned
 with the same seed, data and order; it needs no sampling and no classifier.
 """
 

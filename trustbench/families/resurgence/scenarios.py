@@ -58,9 +58,9 @@ BASE_CONFIG: dict[str, Any] = {
     "grid_seed": 0,
 }
 
-#: Paper-tier settings. NOTE: the resurgence paper's fine-tuning data, steps and learning
-#: rates are not stated in the sources read; these follow common Stable Diffusion
-#: fine-tuning practice and every value can be changed per scenario.
+#: Paper-tier settings. NOTE: the sources read do not state the resurgence paper's
+#: fine-tuning data, steps or learning rates. These values follow common Stable Diffusion
+#: fine-tuning practice, and every value can be changed per scenario.
 PAPER_OVERRIDES: dict[str, Any] = {
     "source": "paper",
     "mapping_concept": "object",

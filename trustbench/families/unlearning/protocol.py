@@ -112,7 +112,7 @@ def _cached_problem(key: str, seed: int) -> Problem:
 def cache_key(config: Mapping[str, Any]) -> str:
     """Return the JSON key under which results derived from ``config`` are cached.
 
-    For data read from a local file the key also holds the file's path, size and
+    For data read from a local file the key also contains the file's path, size and
     modification time, so pointing the configuration at other data is never served
     from the cache.
     """
@@ -130,7 +130,7 @@ def build_problem(config: Mapping[str, Any], seed: int) -> Problem:
     """Return the problem of a scenario config and seed, with its full-data solution.
 
     The result depends only on ``config``, the local data file it names (if any) and
-    ``seed``, and is cached in this process under `cache_key`; methods must not modify it.
+    ``seed``. It is cached in this process under `cache_key`, so methods must not modify it.
     """
     return _cached_problem(cache_key(config), seed)
 
@@ -208,7 +208,7 @@ def replay_reference(
 def replay_method(
     method: Method, batches: list[np.ndarray]
 ) -> tuple[list[np.ndarray], list[float]]:
-    """Call ``method.delete`` per batch and return copies of its answers and the seconds."""
+    """Call ``method.delete`` per batch and return copies of its estimates and the seconds."""
     thetas, seconds = [], []
     for batch in batches:
         start = time.perf_counter()

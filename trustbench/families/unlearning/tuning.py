@@ -1,7 +1,7 @@
 """Claim (b): approximate unlearning when lam was chosen by cross-validation.
 
 Approximate unlearning keeps the lam that cross-validation chose on the full data. The
-exact answer to "forget these points" retrains the whole pipeline, cross-validation
+exact result of "forget these points" retrains the whole pipeline, cross-validation
 included, so it may pick another lam. This module replays a stream on which both are
 computed:
 
@@ -69,7 +69,7 @@ class CVCurve:
 
 @dataclass
 class CVTrajectory:
-    """What a CV stream produced for one scenario and seed; shared by every method."""
+    """Outputs of a CV stream for one scenario and seed, shared by every method."""
 
     problem: Problem
     grid: np.ndarray
